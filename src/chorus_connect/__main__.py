@@ -1,0 +1,3 @@
+from chorus_connect.cli.main import main
+
+main()

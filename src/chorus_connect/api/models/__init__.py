@@ -1,0 +1,77 @@
+"""Typed request and response models of the Chorus Pro API.
+
+Pythonic (English) field names, with the wire's French names as aliases: build models with either name,
+read them with the Pythonic one. Unknown wire fields are kept (``model_extra``) and unknown enum values
+are kept as raw strings, because the real API evolves. One module per API family:
+``factures``, ``transverses``, ``structures``, ``utilisateurs``, ``engagements``, ``travaux``.
+"""
+
+from chorus_connect.api.models._base import (
+    Amount,
+    ChorusDate,
+    ChorusModel,
+    ChorusRequest,
+    ChorusResponse,
+    PagedRequest,
+    PagedResponse,
+    PageInfo,
+    PageRequest,
+    TolerantEnum,
+    format_chorus_date,
+    parse_chorus_date,
+)
+from chorus_connect.api.models.enums import (
+    BillingFramework,
+    CommitmentState,
+    DepositMode,
+    FluxFormat,
+    FluxStatus,
+    FluxSyntax,
+    IdentifierType,
+    InvoiceStatus,
+    InvoiceType,
+    LanguageCode,
+    PaymentMode,
+    PdfDepositFormat,
+    SortDirection,
+    StructureKind,
+    StructureStatus,
+    StructureStatusFilter,
+    UserRole,
+    ValidatorAction,
+    VatType,
+)
+
+__all__ = [
+    "Amount",
+    "BillingFramework",
+    "ChorusDate",
+    "ChorusModel",
+    "ChorusRequest",
+    "ChorusResponse",
+    "CommitmentState",
+    "DepositMode",
+    "FluxFormat",
+    "FluxStatus",
+    "FluxSyntax",
+    "IdentifierType",
+    "InvoiceStatus",
+    "InvoiceType",
+    "LanguageCode",
+    "PageInfo",
+    "PageRequest",
+    "PagedRequest",
+    "PagedResponse",
+    "PaymentMode",
+    "PdfDepositFormat",
+    "SortDirection",
+    "StructureKind",
+    "StructureStatus",
+    "StructureStatusFilter",
+    "TolerantEnum",
+    "UserRole",
+    "ValidatorAction",
+    "VatType",
+    "format_chorus_date",
+    "parse_chorus_date",
+]

@@ -1,0 +1,1 @@
+"""One repository per aggregate; each works inside a :class:`chorus_connect.store.UnitOfWork`."""

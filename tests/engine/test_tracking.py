@@ -137,3 +137,36 @@ def test_a_flux_deposited_moments_ago_costs_no_report_call(store, sim, structure
         [report] = engine.sync()
         assert report.integrated == 3 and report.calls_by_operation == {SEARCH: 1}
 
+
+def test_a_change_on_an_already_read_page_is_not_skipped(store, sim, structure_id):
+    """Statuses change while the pages of one search are read: an invoice of page 1 paid after page 1 was
+    read, at a time older than a payment shown on page 2, must still be seen by the next sync."""
+    settings = TEST_SETTINGS.with_changes(search_page_size=3)
+    with Engine(store, settings=settings, actor="test") as engine:
+        ids = prepare(
+            engine, structure_id, [invoice_data(sim, f"RC-{i:02d}", scenario="PAYE") for i in range(9)]
+        )
+        engine.deposit_now()
+        sim.admin.advance_clock(seconds=10)
+        engine.sync()  # integrates the nine
+
+        client = engine.connections.get(structure_id).client
+        search = client.factures.search_supplier_invoices
+        pages_read = 0
+
+        def search_while_the_platform_moves(request):  # real calls; the platform's day passes between pages
+            nonlocal pages_read
+            answer = search(request)
+            pages_read += 1
+            if pages_read == 1:
+                sim.admin.advance_clock(days=30)  # every invoice reaches MISE_EN_PAIEMENT, page 1's too
+            return answer
+
+        client.factures.search_supplier_invoices = search_while_the_platform_moves
+        engine.sync()
+        engine.sync()
+        engine.sync()
+        assert pages_read > 3  # the first sync did read several pages
+        with store.read() as tx:
+            statuses = {tx.invoices.get(i).number: tx.invoices.get(i).chorus_status for i in ids}
+        assert statuses == {f"RC-{i:02d}": "MISE_EN_PAIEMENT" for i in range(9)}

@@ -175,15 +175,14 @@ class Tracker:
         supplier_id = resolve_chorus_structure_id(self.store, connection)
 
         since = self._since(cursor_at, tracked, connection)
+        searched_at = connection.clock.now()
         results = self._search_changes(connection, supplier_id, since, report)
         changes, matched = self._match(results, tracked, report)
         refusals = self._pending_fluxes(connection, tracked, matched, changes, report)
         changes = self._fill_motifs(connection, changes, report)
         self._write(changes, refusals, self._payment_flags(connection, changes, report), report)
         newest = max((item.at for item in changes if item.at), default=None)
-        newest_seen = max(
-            (m for m in (chorus_moment(item.status_changed_at) for item in results) if m), default=newest
-        )
+        newest_seen = _cursor_after(results, newest, searched_at)
         report.cursor = newest_seen or cursor_at
         self._advance(structure_id, newest_seen, claim)
         log.info(
@@ -438,6 +437,19 @@ class Tracker:
     def _advance(self, structure_id: int, newest: dt.datetime | None, claim: Claim | None) -> None:
         with self.store.transaction(actor=self.worker) as tx:
             tx.cursors.advance(structure_id, last_change_at=newest, claim=claim)
+
+
+def _cursor_after(
+    results: list[SupplierInvoiceSummary], newest: dt.datetime | None, searched_at: dt.datetime
+) -> dt.datetime | None:
+    """The newest status time seen, but never later than the platform time when the search began.
+
+    The pages of one search are read one after the other while statuses keep changing: an invoice of an
+    already-read page may change after its page was read, to a time older than a change shown on a later
+    page. Moving the cursor past the search's start would skip that change for good (a terminal status
+    never changes again); changes after the start are read again by the next sync instead."""
+    seen = max((m for m in (chorus_moment(item.status_changed_at) for item in results) if m), default=newest)
+    return min(seen, searched_at) if seen is not None else None
 
 
 def _utc_now() -> dt.datetime:

@@ -30,6 +30,7 @@ def _start(url: str, key: str, log: Path, *options: str) -> subprocess.Popen:
 
 @pytest.mark.slow
 @pytest.mark.postgres
+@pytest.mark.timeout(900)  # above the 600 s deadline below, so a stall fails with its own diagnosis
 def test_four_workers_on_postgresql_deposit_1000_invoices_once_and_follow_them_to_the_end(
     tmp_path, secret_key
 ):
@@ -82,6 +83,7 @@ def test_four_workers_on_postgresql_deposit_1000_invoices_once_and_follow_them_t
             finally:
                 stop.set()
                 clock.join()
+            assert _unfinished(store) == 0, f"{_status_counts(store)}\n{_logs(tmp_path)}"
             for worker in workers:  # graceful stop
                 worker.send_signal(signal.SIGTERM)
             codes = [worker.wait(timeout=30) for worker in workers]
@@ -115,6 +117,11 @@ def test_four_workers_on_postgresql_deposit_1000_invoices_once_and_follow_them_t
 def _unfinished(store: Store) -> int:
     with store.read() as tx:
         return sum(c.count for c in tx.invoices.status_counts() if not _finished(c))
+
+
+def _status_counts(store: Store) -> dict[str, int]:
+    with store.read() as tx:
+        return {f"{c.status}/{c.chorus_status}": c.count for c in tx.invoices.status_counts()}
 
 
 def _finished(count: object) -> bool:

@@ -1,0 +1,1 @@
+"""The French pages of the web application."""

@@ -195,6 +195,17 @@ def test_upload_shows_the_check_report_before_any_deposit(world, as_user):
     assert len(re.findall(r'<tr data-invoice-id="\d+"', report.text)) == 2
 
 
+def test_an_uploaded_file_is_named_as_the_user_named_it(world, as_user, store):
+    browser = as_user(world.accountant_a)
+    invoice_id = ids_in(upload(browser, world, world.invoice_data(number())).text)[0]
+    assert "Imported from f0.json." in browser.get(f"/factures/{invoice_id}").text
+    with store.read() as tx:
+        record = tx.invoices.get(invoice_id)
+        assert tx.files.get(record.source_file_id).file_name == "f0.json"
+        comments = " ".join(event.comment or "" for event in tx.invoices.history(invoice_id))
+    assert "chorus-upload" not in comments and "/tmp" not in comments
+
+
 def test_invoice_page_block_findings_timeline_and_preview(world, as_user):
     browser = as_user(world.accountant_a)
     data = world.invoice_data(number(), buyer_siret=world.engagement_buyer_siret)

@@ -67,14 +67,20 @@ def read_file(path: str | Path) -> tuple[NewFile, list[LoadedInvoice]]:
         content = file_path.read_bytes()
     except OSError as error:
         raise InvoiceFileError(str(file_path), [f"cannot read the file ({error.strerror})"]) from None
+    return read_content(str(file_path), content)
+
+
+def read_content(name: str, content: bytes) -> tuple[NewFile, list[LoadedInvoice]]:
+    """`read_file` for bytes received under `name` (an upload): `name` is what messages and history show."""
+    file_name = Path(name.replace("\\", "/")).name or "invoice"
     try:
-        documents = parse_documents(content, str(file_path), is_csv=file_path.suffix.lower() == ".csv")
+        documents = parse_documents(content, name, is_csv=file_name.lower().endswith(".csv"))
     except InvoiceInputError as error:
         raise InvoiceFileError(error.source, [str(problem) for problem in error.problems]) from None
     if not documents:
-        raise InvoiceFileError(str(file_path), ["the file holds no invoice"])
-    media_type = mimetypes.guess_type(file_path.name)[0] or "application/octet-stream"
-    return NewFile(file_name=file_path.name, content=content, media_type=media_type), documents
+        raise InvoiceFileError(name, ["the file holds no invoice"])
+    media_type = mimetypes.guess_type(file_name)[0] or "application/octet-stream"
+    return NewFile(file_name=file_name, content=content, media_type=media_type), documents
 
 
 def import_files(
@@ -91,6 +97,23 @@ def import_files(
         stored, documents = read_file(path)
         for document in documents:
             candidates.append(_Candidate(document.invoice, document.source, stored, str(path)))
+    return _import(store, structure, candidates, actor=actor, skip_existing=skip_existing)
+
+
+def import_contents(
+    store: Store,
+    structure: int | str,
+    files: Sequence[tuple[str, bytes]],
+    *,
+    actor: str = "engine",
+    skip_existing: bool = False,
+) -> ImportReport:
+    """`import_files` for files received as (name, bytes), e.g. uploads: nothing touches the disk."""
+    candidates: list[_Candidate] = []
+    for index, (name, content) in enumerate(files):
+        stored, documents = read_content(name, content)
+        for document in documents:
+            candidates.append(_Candidate(document.invoice, document.source, stored, f"{index}:{name}"))
     return _import(store, structure, candidates, actor=actor, skip_existing=skip_existing)
 
 

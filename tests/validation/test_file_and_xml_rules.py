@@ -195,6 +195,11 @@ def test_convert_says_when_the_page_cannot_be_rendered(tmp_path):
     data["lines"][0]["name"] = "漢字"  # no glyph in the page's fonts (PDF/A needs every glyph embedded)
     source = tmp_path / "cjk.json"
     source.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-    result = runner.invoke(app, ["convert", str(source), "--to", "facturx", "--out", str(tmp_path / "o.pdf")])
-    assert result.exit_code == 2 and "cannot be rendered" in result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit)  # no traceback
+    command = ["convert", str(source), "--to", "facturx", "--out", str(tmp_path / "o.pdf")]
+    checked = runner.invoke(app, command)  # the check finds it first (CPRO-FX-04), nothing is written
+    assert checked.exit_code == 1 and "CPRO-FX-04" in checked.output and "File not written" in checked.output
+    forced = runner.invoke(app, [*command, "--force"])
+    assert forced.exit_code == 2 and "cannot be rendered" in forced.output
+    for result in (checked, forced):
+        assert result.exception is None or isinstance(result.exception, SystemExit)  # no traceback
+    assert not (tmp_path / "o.pdf").exists()

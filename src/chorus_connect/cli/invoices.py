@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import TypeVar
 
 import typer
-import typst
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -24,7 +23,7 @@ from rich.table import Table
 from chorus_connect.api import ChorusClient, ConfigurationError, Credentials, Environment
 from chorus_connect.api._auth import CREDENTIAL_ENV_VARS
 from chorus_connect.invoice import InvoiceInputError, OutputFormat, Profile, load_documents
-from chorus_connect.invoice.facturx import FacturxError
+from chorus_connect.invoice.facturx import FacturxError, PageRenderError
 from chorus_connect.validation import CheckOptions, Report, Severity, check_file, write_checked
 from chorus_connect.validation.recipient_api import ApiRecipientDirectory
 from chorus_connect.validation.schematron import SchematronNotRunError
@@ -288,15 +287,14 @@ def convert(
     )
     try:
         result = _run(lambda: write_checked(documents[0].invoice, options, pdf=own_pdf, force=force))
+    except PageRenderError as exc:  # only with --force: the check reports CPRO-FX-04 first
+        console.print(
+            f"[bold red]✗[/] {escape(str(exc))}: replace the characters CPRO-FX-04 names, or give your own "
+            "PDF with --pdf."
+        )
+        raise typer.Exit(EXIT_UNREADABLE) from exc
     except FacturxError as exc:
         console.print(f"[bold red]✗[/] {escape(str(exc))}")
-        raise typer.Exit(EXIT_UNREADABLE) from exc
-    except typst.TypstError as exc:
-        # The page's fonts cover Latin scripts only: say so rather than show a traceback.
-        console.print(
-            f"[bold red]✗[/] The invoice page cannot be rendered ({escape(str(exc))}): use Latin characters "
-            "in the invoice's texts, or give your own PDF with --pdf."
-        )
         raise typer.Exit(EXIT_UNREADABLE) from exc
     result.report.source = str(file)
     _print_report(console, result.report)

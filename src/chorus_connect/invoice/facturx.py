@@ -48,6 +48,10 @@ class FacturxError(ValueError):
     """A PDF that cannot be turned into, or read as, a Factur-X invoice."""
 
 
+class PageRenderError(FacturxError):
+    """The readable page cannot be rendered (e.g. a character no bundled font can draw)."""
+
+
 def timestamp(invoice: Invoice) -> dt.datetime:
     """The PDF's creation date: the invoice's issue date (reproducible output, unlike the clock)."""
     return dt.datetime.combine(invoice.issue_date, dt.time(), tzinfo=dt.UTC)
@@ -107,7 +111,68 @@ def _page_renderer() -> _PageRenderer:
 def render_pdf(invoice: Invoice) -> bytes:
     """The readable invoice as a PDF/A-3b page (no XML attached yet)."""
     data = json.dumps(display_data(invoice), ensure_ascii=False)
-    return _page_renderer().render(data, timestamp(invoice))
+    try:
+        return _page_renderer().render(data, timestamp(invoice))
+    except typst.TypstError as exc:
+        # PDF/A forbids a character without a glyph; `unprintable_characters` finds them before this.
+        raise PageRenderError(f"the invoice page cannot be rendered ({exc})") from exc
+
+
+# ---------------------------------------------------------------------------------------- glyph coverage
+#
+# PDF/A requires every character to be drawn with an embedded glyph: Typst refuses to write a page with a
+# character that none of its bundled fonts has (CJK, Arabic, emoji…). That is known before rendering by
+# asking Typst itself, with the template's text settings, about each character once per process: the
+# answer is exactly the renderer's, whatever fonts a future Typst bundles.
+
+_FONT_SETTINGS = '#set text(font: "Libertinus Serif", lang: "fr")\n'  # as in templates/invoice.typ
+_printable: dict[str, bool] = {}
+_printable_lock = threading.Lock()
+
+
+def unprintable_characters(texts: list[str]) -> list[str]:
+    """The characters of `texts` that the rendered page cannot draw, in order of first appearance."""
+    unknown = sorted({char for text in texts for char in text if ord(char) > 0x7E} - _printable.keys())
+    if unknown:
+        with _printable_lock:
+            if _probe(unknown):  # the usual case: all of them in one compilation
+                _printable.update(dict.fromkeys(unknown, True))
+            else:
+                _printable.update({char: _probe([char]) for char in unknown})
+    seen: dict[str, None] = {}
+    for text in texts:
+        for char in text:
+            if ord(char) > 0x7E and not _printable[char]:
+                seen.setdefault(char)
+    return list(seen)
+
+
+def _probe(chars: list[str]) -> bool:
+    escaped = "".join(f"\\u{{{ord(char):x}}}" for char in chars)
+    source = f'{_FONT_SETTINGS}#"{escaped}"'.encode()
+    try:
+        typst.compile(source, format="pdf", pdf_standards="a-3b", ignore_system_fonts=True)
+    except typst.TypstError:
+        return False
+    return True
+
+
+def display_texts(invoice: Invoice) -> list[str]:
+    """Every text the rendered page prints (the display data's strings)."""
+    texts: list[str] = []
+
+    def collect(value: object) -> None:
+        if isinstance(value, str):
+            texts.append(value)
+        elif isinstance(value, dict):
+            for item in value.values():
+                collect(item)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                collect(item)
+
+    collect(display_data(invoice))
+    return texts
 
 
 def embed_xml(pdf: bytes, xml: bytes, profile: Profile, invoice: Invoice) -> bytes:

@@ -19,6 +19,7 @@ from chorus_connect.validation import schematron, xsd
 from chorus_connect.validation.chorus_rules import ChorusContext, check_chorus
 from chorus_connect.validation.file_rules import DepositedFile, content_format, file_findings
 from chorus_connect.validation.findings import Finding, Layer, Report, Severity
+from chorus_connect.validation.page_rules import page_findings
 from chorus_connect.validation.recipient import RecipientDirectory, check_recipient
 from chorus_connect.validation.xml_rules import check_xml_rules
 
@@ -46,7 +47,9 @@ def check_invoice(invoice: Invoice, options: CheckOptions | None = None, source:
     tree, profile = _build(invoice, options)
     xml = _serialise(tree)
     source = source or invoice.number
-    return _check(invoice, xml, options.target, profile, options, source, tree, _written(xml, options))
+    report = _check(invoice, xml, options.target, profile, options, source, tree, _written(xml, options))
+    _check_page(report, invoice, options)
+    return report
 
 
 def write_checked(
@@ -64,6 +67,8 @@ def write_checked(
     report = _check(
         invoice, xml, options.target, profile, options, invoice.number, tree, _written(xml, options)
     )
+    if pdf is None:
+        _check_page(report, invoice, options)
     if report.errors and not force:
         return CheckedOutput(report, None)
     if options.target is OutputFormat.FACTURX:
@@ -106,6 +111,8 @@ def write_checked_many(
             invoices, xmls, xsd_layers, schematron_layers, built, strict=True
         )
     ]
+    for report, invoice in zip(reports, invoices, strict=True):
+        _check_page(report, invoice, options)
     written = [force or not report.errors for report in reports]
     outputs = xmls
     if options.target is OutputFormat.FACTURX:
@@ -122,6 +129,12 @@ def write_checked_many(
         CheckedOutput(report, Output(data, options.target, profile) if ok else None)
         for report, data, (_, profile), ok in zip(reports, outputs, built, written, strict=True)
     ]
+
+
+def _check_page(report: Report, invoice: Invoice, options: CheckOptions) -> None:
+    """The rendered page's rule, when the project renders one (Factur-X without the user's own PDF)."""
+    if options.target is OutputFormat.FACTURX:
+        report.extend("page", page_findings(invoice))
 
 
 def _build(invoice: Invoice, options: CheckOptions) -> tuple[etree._Element, Profile | None]:

@@ -53,11 +53,23 @@ def test_each_unprintable_character_is_reported_once():
 
 def test_a_flagged_invoice_is_not_written_and_forcing_it_gives_a_clear_error():
     invoice = with_text("line", "紙")
-    assert write_checked(invoice).output is None
+    single = write_checked(invoice)
+    assert single.output is None and single.report.rule_ids() == {"CPRO-FX-04"}
+    assert single.report.findings == check_invoice(invoice).findings
     [batch] = write_checked_many([invoice])
     assert batch.output is None and "CPRO-FX-04" in batch.report.rule_ids()
     with pytest.raises(PageRenderError, match="cannot be rendered"):
         write_checked(invoice, force=True)
+
+
+def test_written_reports_hold_the_page_layer_whatever_else_is_wrong():
+    written = write_checked(example("goods.json"))
+    assert written.output is not None and "page" in written.report.layers_run
+    invoice = with_text("line", "紙")
+    invoice.engagement_number = "EJ" * 30  # over 50 characters: stopped before any page is rendered
+    for result in (write_checked(invoice), *write_checked_many([invoice])):
+        assert result.output is None
+        assert {"CPRO-FX-04", "CPRO-EJ-01"} <= result.report.rule_ids()
 
 
 @pytest.mark.parametrize("target", [OutputFormat.CII, OutputFormat.UBL])

@@ -1,4 +1,4 @@
-"""`chorus check FILE...` and `chorus convert FILE --to facturx|cii|ubl --out OUT`.
+"""`chorus check FILE...` and `chorus convert FILE... --to facturx|cii|ubl --out OUT | --out-dir DIR`.
 
 `chorus check` reads the recipient's requirements from the Chorus Pro directory when a client can be
 built: the credentials from the environment (CHORUS_CLIENT_ID, CHORUS_CLIENT_SECRET, CHORUS_TECH_LOGIN,
@@ -18,13 +18,30 @@ from typing import TypeVar
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import Progress
 from rich.table import Table
 
 from chorus_connect.api import ChorusClient, ConfigurationError, Credentials, Environment
 from chorus_connect.api._auth import CREDENTIAL_ENV_VARS
-from chorus_connect.invoice import InvoiceInputError, OutputFormat, Profile, load_documents
+from chorus_connect.engine.payloads import deposit_file_name
+from chorus_connect.invoice import (
+    Invoice,
+    InvoiceInputError,
+    LoadedInvoice,
+    OutputFormat,
+    Profile,
+    load_documents,
+)
 from chorus_connect.invoice.facturx import FacturxError, PageRenderError
-from chorus_connect.validation import CheckOptions, Report, Severity, check_file, write_checked
+from chorus_connect.validation import (
+    CheckedOutput,
+    CheckOptions,
+    Report,
+    Severity,
+    check_file,
+    write_checked,
+    write_checked_many,
+)
 from chorus_connect.validation.recipient_api import ApiRecipientDirectory
 from chorus_connect.validation.schematron import SchematronNotRunError
 
@@ -36,6 +53,9 @@ ENV_API_URL = "CHORUS_API_URL"
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 _LABEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "info"}
 _T = TypeVar("_T")
+# write_checked_many's gain (each engine's caches warm through the batch) is reached by 50 invoices.
+BATCH_SIZE = 50
+_PAGE_FIX = "replace the characters CPRO-FX-04 names, or give your own PDF with --pdf"
 
 
 def register(app: typer.Typer) -> None:
@@ -43,7 +63,8 @@ def register(app: typer.Typer) -> None:
         check
     )
     app.command(
-        "convert", help="Write an invoice as Factur-X PDF, CII or UBL (refuses one that fails the checks)."
+        "convert",
+        help="Write invoices as Factur-X PDF, CII or UBL (holds back any that fails the checks).",
     )(convert)
 
 
@@ -243,11 +264,16 @@ def _print_report(console: Console, report: Report) -> None:
 
 
 def convert(
-    file: Path = typer.Argument(..., help="Invoice to convert (JSON, CSV, Factur-X PDF, CII or UBL)."),
+    files: list[Path] = typer.Argument(
+        ..., help="Invoices to convert (JSON, CSV, Factur-X PDF, CII or UBL).", show_default=False
+    ),
     to: OutputFormat = typer.Option(..., "--to", help="Output format."),
-    out: Path = typer.Option(..., "--out", help="Output file."),
+    out: Path | None = typer.Option(None, "--out", help="Output file (one invoice)."),
+    out_dir: Path | None = typer.Option(
+        None, "--out-dir", help="Output directory: one file per invoice, named after its number."
+    ),
     pdf: Path | None = typer.Option(
-        None, "--pdf", help="Your own PDF to embed the XML into (Factur-X only)."
+        None, "--pdf", help="Your own PDF to embed the XML into (Factur-X, one invoice)."
     ),
     profile: str = typer.Option("en16931", "--profile", help="Factur-X / CII profile."),
     production: bool = typer.Option(False, "--production", help="Production rules (SIRET checksums)."),
@@ -259,47 +285,149 @@ def convert(
     ),
     force: bool = typer.Option(False, "--force", help="Write the file even if the checks find errors."),
 ) -> None:
-    """Written once: the bytes checked (XML, then the final file) are the bytes written to --out."""
+    """Written once: the bytes checked (XML, then the final file) are the bytes written.
+
+    Exit code: 0 when every invoice was written, 1 when the checks held one back, 2 when a file cannot be
+    read (the readable ones are still converted with --out-dir).
+    """
     console = Console(highlight=False)
-    chosen = _profile(profile)
+    if (out is None) == (out_dir is None):
+        raise typer.BadParameter("give --out FILE for one invoice, or --out-dir DIR", param_hint="--out")
     if pdf is not None and to is not OutputFormat.FACTURX:
         raise typer.BadParameter("--pdf only applies to --to facturx", param_hint="--pdf")
-    try:
-        documents = load_documents(file)
-        own_pdf = pdf.read_bytes() if pdf is not None else None
-    except InvoiceInputError as exc:
-        _print_unreadable(console, exc)
-        raise typer.Exit(EXIT_UNREADABLE) from exc
-    except OSError as exc:
-        console.print(f"[bold red]✗[/] {escape(str(pdf))} : {escape(exc.strerror or str(exc))}")
-        raise typer.Exit(EXIT_UNREADABLE) from exc
-    if len(documents) != 1:
-        console.print(
-            f"[bold red]✗[/] {escape(str(file))} holds {len(documents)} invoices: convert them one at a time."
-        )
-        raise typer.Exit(EXIT_UNREADABLE)
+    if pdf is not None and out is None:
+        raise typer.BadParameter("--pdf applies to one invoice written with --out", param_hint="--pdf")
     options = CheckOptions(
         target=to,
-        profile=chosen,
+        profile=_profile(profile),
         production=production,
         supplier_public=public_supplier,
         refuse_reform_frame_codes=not allow_reform_frames,
     )
+    documents, unreadable = _load_all(files)
+    for error in unreadable:
+        _print_unreadable(console, error)
+    if out is not None:
+        _convert_one(console, files, documents, unreadable, options, out, pdf, force)
+        return
+    assert out_dir is not None
+    written = _convert_batch(console, documents, options, out_dir, force)
+    if unreadable:
+        raise typer.Exit(EXIT_UNREADABLE)
+    if written < len(documents):
+        raise typer.Exit(EXIT_ERRORS)
+
+
+def _load_all(files: list[Path]) -> tuple[list[LoadedInvoice], list[InvoiceInputError]]:
+    documents: list[LoadedInvoice] = []
+    unreadable: list[InvoiceInputError] = []
+    for path in files:
+        try:
+            documents.extend(load_documents(path))
+        except InvoiceInputError as exc:
+            unreadable.append(exc)
+    return documents, unreadable
+
+
+def _convert_one(
+    console: Console,
+    files: list[Path],
+    documents: list[LoadedInvoice],
+    unreadable: list[InvoiceInputError],
+    options: CheckOptions,
+    out: Path,
+    pdf: Path | None,
+    force: bool,
+) -> None:
+    if unreadable:
+        raise typer.Exit(EXIT_UNREADABLE)
+    if len(documents) != 1:
+        console.print(
+            f"[bold red]✗[/] {escape(', '.join(map(str, files)))} hold {len(documents)} invoices: "
+            "give --out-dir DIR to write one file per invoice."
+        )
+        raise typer.Exit(EXIT_UNREADABLE)
+    try:
+        own_pdf = pdf.read_bytes() if pdf is not None else None
+    except OSError as exc:
+        console.print(f"[bold red]✗[/] {escape(str(pdf))} : {escape(exc.strerror or str(exc))}")
+        raise typer.Exit(EXIT_UNREADABLE) from exc
     try:
         result = _run(lambda: write_checked(documents[0].invoice, options, pdf=own_pdf, force=force))
     except PageRenderError as exc:  # only with --force: the check reports CPRO-FX-04 first
-        console.print(
-            f"[bold red]✗[/] {escape(str(exc))}: replace the characters CPRO-FX-04 names, or give your own "
-            "PDF with --pdf."
-        )
+        console.print(f"[bold red]✗[/] {escape(str(exc))}: {_PAGE_FIX}.")
         raise typer.Exit(EXIT_UNREADABLE) from exc
     except FacturxError as exc:
         console.print(f"[bold red]✗[/] {escape(str(exc))}")
         raise typer.Exit(EXIT_UNREADABLE) from exc
-    result.report.source = str(file)
+    result.report.source = documents[0].source
     _print_report(console, result.report)
     if result.output is None:
         console.print("[bold red]File not written[/]: fix the errors above, or run again with --force.")
         raise typer.Exit(EXIT_ERRORS)
     out.write_bytes(result.output.data)
     console.print(f"[green]Wrote[/] {escape(str(out))} — syntaxeFlux [bold]{result.output.syntaxe_flux}[/]")
+
+
+def _convert_batch(
+    console: Console, documents: list[LoadedInvoice], options: CheckOptions, out_dir: Path, force: bool
+) -> int:
+    """Each invoice to `out_dir/<number>.<ext>`, through `write_checked_many` a batch at a time."""
+    names = [deposit_file_name(document.invoice.number, options.target) for document in documents]
+    _refuse_duplicate_names(console, documents, names)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = 0
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("Converting", total=len(documents))
+        for first in range(0, len(documents), BATCH_SIZE):
+            batch, batch_names = documents[first : first + BATCH_SIZE], names[first : first + BATCH_SIZE]
+            results = _write_batch(batch, options, force)
+            for document, name, result in zip(batch, batch_names, results, strict=True):
+                written += _save(progress.console, document, out_dir / name, result)
+            progress.advance(task, len(batch))
+    console.print(f"Wrote {written} of {len(documents)} invoice(s) to {escape(str(out_dir))}.")
+    return written
+
+
+def _refuse_duplicate_names(console: Console, documents: list[LoadedInvoice], names: list[str]) -> None:
+    first_source: dict[str, str] = {}
+    for document, name in zip(documents, names, strict=True):
+        if name in first_source:
+            console.print(
+                f"[bold red]✗[/] invoice {escape(document.invoice.number)} ({escape(document.source)}) would "
+                f"be written to {escape(name)} as the one from {escape(first_source[name])}: each invoice "
+                "needs its own number. Nothing was written."
+            )
+            raise typer.Exit(EXIT_UNREADABLE)
+        first_source[name] = document.source
+
+
+def _write_batch(
+    batch: list[LoadedInvoice], options: CheckOptions, force: bool
+) -> list[CheckedOutput | FacturxError]:
+    invoices = [document.invoice for document in batch]
+    try:
+        return list(_run(lambda: write_checked_many(invoices, options, force=force)))
+    except FacturxError:  # forced through a page that cannot be drawn: find which, write the others
+        return [_write_one(invoice, options, force) for invoice in invoices]
+
+
+def _write_one(invoice: Invoice, options: CheckOptions, force: bool) -> CheckedOutput | FacturxError:
+    try:
+        return _run(lambda: write_checked(invoice, options, force=force))
+    except FacturxError as error:
+        return error
+
+
+def _save(console: Console, document: LoadedInvoice, path: Path, result: CheckedOutput | FacturxError) -> int:
+    label = f"{document.source} [{document.invoice.number}]"
+    if isinstance(result, FacturxError):
+        fix = f": {_PAGE_FIX}" if isinstance(result, PageRenderError) else ""
+        console.print(f"[bold red]✗[/] {escape(label)} : {escape(str(result))}{fix}")
+        return 0
+    result.report.source = label
+    _print_report(console, result.report)
+    if result.output is None:
+        return 0
+    path.write_bytes(result.output.data)
+    return 1

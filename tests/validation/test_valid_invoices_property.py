@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from validation_samples import example_data
 
 from chorus_connect.invoice import Invoice, OutputFormat
-from chorus_connect.invoice.facturx import display_texts, unprintable_characters
+from chorus_connect.invoice.facturx import PageRenderError, display_texts, render_pdf, unprintable_characters
 from chorus_connect.validation import CheckOptions, check_invoice
 
 RATES = [("S", "20"), ("S", "10"), ("S", "5.5"), ("S", "2.1"), ("Z", "0"), ("E", None)]
@@ -72,3 +72,13 @@ def test_valid_model_instances_pass_xsd_and_schematrons(invoice, target):
     assert not other_errors
     undrawable = unprintable_characters(display_texts(invoice)) if target is OutputFormat.FACTURX else []
     assert [f.message.split("«")[1].split("»")[0].strip() for f in page_errors] == undrawable
+    if target is OutputFormat.FACTURX:  # the renderer itself, not the rule's helper, is the judge
+        assert _renders(invoice) is not bool(page_errors)
+
+
+def _renders(invoice: Invoice) -> bool:
+    try:
+        render_pdf(invoice)
+    except PageRenderError:
+        return False
+    return True

@@ -149,6 +149,16 @@ def test_create_from_files_of_every_format(api, world):
     assert only_bad.status_code == 422 and only_bad.json()["errors"][0]["field"] == "files[x.json]"
 
 
+def test_control_characters_are_refused_naming_every_field_that_holds_one(api, world):
+    data = world.invoice_data(new_number())
+    data["lines"][0]["name"] = "Papier\x07A4"
+    data["buyer"]["name"] += "\x1f"
+    answer = api.post(f"/api/v1/structures/{world.a}/invoices", json=data, headers=bearer(world.key_a))
+    assert answer.status_code == 422 and answer.headers["content-type"] == PROBLEM
+    assert [e["field"] for e in answer.json()["errors"]] == ["buyer.name", "lines[0].name"]
+    assert answer.json()["fix"]
+
+
 def test_invalid_invoice_json_names_the_field(api, world):
     data = world.invoice_data(new_number())
     data["lines"][0]["quantity"] = "douze"

@@ -308,7 +308,9 @@ def convert(
     for error in unreadable:
         _print_unreadable(console, error)
     if out is not None:
-        _convert_one(console, files, documents, unreadable, options, out, pdf, force)
+        if unreadable:
+            raise typer.Exit(EXIT_UNREADABLE)
+        _convert_one(console, files, documents, options, out, pdf, force)
         return
     assert out_dir is not None
     written = _convert_batch(console, documents, options, out_dir, force)
@@ -333,14 +335,11 @@ def _convert_one(
     console: Console,
     files: list[Path],
     documents: list[LoadedInvoice],
-    unreadable: list[InvoiceInputError],
     options: CheckOptions,
     out: Path,
     pdf: Path | None,
     force: bool,
 ) -> None:
-    if unreadable:
-        raise typer.Exit(EXIT_UNREADABLE)
     if len(documents) != 1:
         console.print(
             f"[bold red]✗[/] {escape(', '.join(map(str, files)))} hold {len(documents)} invoices: "

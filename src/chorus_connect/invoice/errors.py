@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from pydantic import ValidationError
@@ -52,6 +53,18 @@ def field_path(location: tuple[int | str, ...]) -> str:
         else:
             path += f".{part}" if path else str(part)
     return path
+
+
+def text_fields(value: object, path: str = "") -> Iterator[tuple[str, str]]:
+    """(path, text) for every string in a JSON-like value, paths as `field_path` writes them."""
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from text_fields(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            yield from text_fields(item, f"{path}[{index}]")
 
 
 def from_validation_error(source: str, error: ValidationError, prefix: str = "") -> InvoiceInputError:

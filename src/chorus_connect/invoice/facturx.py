@@ -34,6 +34,7 @@ import typst
 
 from chorus_connect.invoice.cii import write_cii
 from chorus_connect.invoice.enums import BillingFrame, Profile
+from chorus_connect.invoice.errors import text_fields
 from chorus_connect.invoice.model import Invoice, Party
 from chorus_connect.invoice.pdfa import DocumentInfo, PdfEmbedError, embed_facturx
 
@@ -114,14 +115,14 @@ def render_pdf(invoice: Invoice) -> bytes:
     try:
         return _page_renderer().render(data, timestamp(invoice))
     except typst.TypstError as exc:
-        # PDF/A forbids a character without a glyph; `unprintable_characters` finds them before this.
+        # PDF/A forbids a character without a glyph: `unprintable_characters` says which (CPRO-FX-04).
         raise PageRenderError(f"the invoice page cannot be rendered ({exc})") from exc
 
 
 # ---------------------------------------------------------------------------------------- glyph coverage
 #
 # PDF/A requires every character to be drawn with an embedded glyph: Typst refuses to write a page with a
-# character that none of its bundled fonts has (CJK, Arabic, emoji…). That is known before rendering by
+# character that none of its bundled fonts has (CJK, Thai, emoji…). That is known before rendering by
 # asking Typst itself, with the template's text settings, about each character once per process: the
 # answer is exactly the renderer's, whatever fonts a future Typst bundles.
 
@@ -159,20 +160,7 @@ def _probe(chars: list[str]) -> bool:
 
 def display_texts(invoice: Invoice) -> list[str]:
     """Every text the rendered page prints (the display data's strings)."""
-    texts: list[str] = []
-
-    def collect(value: object) -> None:
-        if isinstance(value, str):
-            texts.append(value)
-        elif isinstance(value, dict):
-            for item in value.values():
-                collect(item)
-        elif isinstance(value, list | tuple):
-            for item in value:
-                collect(item)
-
-    collect(display_data(invoice))
-    return texts
+    return [text for _, text in text_fields(display_data(invoice))]
 
 
 def embed_xml(pdf: bytes, xml: bytes, profile: Profile, invoice: Invoice) -> bytes:

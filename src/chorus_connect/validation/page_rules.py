@@ -11,6 +11,7 @@ user's own PDF, which is deposited as it is.
 
 from __future__ import annotations
 
+from chorus_connect.invoice.errors import text_fields
 from chorus_connect.invoice.facturx import display_texts, unprintable_characters
 from chorus_connect.invoice.model import Invoice
 from chorus_connect.validation.findings import Finding, Layer, Severity
@@ -22,7 +23,7 @@ def page_findings(invoice: Invoice) -> list[Finding]:
     characters = unprintable_characters(display_texts(invoice))
     if not characters:
         return []
-    fields = invoice.model_dump(mode="json", exclude_none=True)
+    fields = list(text_fields(invoice.model_dump(mode="json", exclude_none=True)))
     return [_finding(char, _field_holding(fields, char)) for char in characters]
 
 
@@ -38,17 +39,7 @@ def _finding(char: str, path: str) -> Finding:
     )
 
 
-def _field_holding(value: object, char: str, path: str = "") -> str:
-    """The path of the first field whose text holds `char` (`lines[0].name`), or `invoice`."""
-    if isinstance(value, str):
-        return path if char in value else ""
-    items: list[tuple[str, object]] = []
-    if isinstance(value, dict):
-        items = [(f"{path}.{key}" if path else str(key), item) for key, item in value.items()]
-    elif isinstance(value, list):
-        items = [(f"{path}[{index}]", item) for index, item in enumerate(value)]
-    for item_path, item in items:
-        found = _field_holding(item, char, item_path)
-        if found:
-            return found
-    return "" if path else "invoice"
+def _field_holding(fields: list[tuple[str, str]], char: str) -> str:
+    """The path of the first field whose text holds `char` (`lines[0].name`), or `invoice` when only the
+    page's own wording has it."""
+    return next((path for path, text in fields if char in text), "invoice")

@@ -21,6 +21,7 @@ from chorus_connect.engine.connection import Connections
 from chorus_connect.engine.errors import EngineError, InvoiceFileError
 from chorus_connect.engine.service import Engine
 from chorus_connect.engine.settings import DEFAULT_SETTINGS
+from chorus_connect.invoice.errors import text_fields
 from chorus_connect.store import InvoiceRecord, InvoiceStatus, Store, StoreError, UnitOfWork
 from chorus_connect.web import presenters
 from chorus_connect.web.chorus import ChorusChoices, ChorusLookups, ConnectionCheck
@@ -316,17 +317,7 @@ def refuse_control_characters(data: Any, prefix: str) -> None:
 
 
 def _control_paths(data: Any, path: str) -> list[str]:
-    if isinstance(data, str):
-        return [path or "value"] if _CONTROL.search(data) else []
-    if isinstance(data, dict):
-        return [
-            p
-            for key, value in data.items()
-            for p in _control_paths(value, f"{path}.{key}" if path else str(key))
-        ]
-    if isinstance(data, list):
-        return [p for index, value in enumerate(data) for p in _control_paths(value, f"{path}[{index}]")]
-    return []
+    return [field or "value" for field, text in text_fields(data, path) if _CONTROL.search(text)]
 
 
 def control_characters_in_file(upload: Upload) -> FileProblem | None:
